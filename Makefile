@@ -1,0 +1,38 @@
+# Entry points of the fork. Each target runs one script of tools/; every
+# script is idempotent, so any target may be run again at any time.
+#
+#   make demo     set up, build, boot a guest under the default limit, show it
+#   make check    set up, build, run upstream's suite and the system tests
+#   make install  build for /usr, /etc, /var, /run and install (DESTDIR=...)
+#   make export   write the commits of build/libvirt back to patches/
+
+.PHONY: all demo check build prepare fetch deps install export clean
+
+all: check
+
+demo: build
+	tools/demo
+
+check: build
+	tools/check
+
+build: prepare
+	tools/build
+
+prepare: fetch
+	tools/prepare
+
+fetch: deps
+	tools/fetch
+
+deps:
+	tools/deps
+
+install: prepare
+	tools/install
+
+export:
+	tools/export
+
+clean:
+	rm -rf build

@@ -1,0 +1,40 @@
+# Sourced by the tools: paths and settings shared by every verb.
+# shellcheck shell=bash
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tools/upstream.env
+. "$TOP/tools/upstream.env"
+
+TARBALL=libvirt_${LIBVIRT_VERSION}.orig.tar.xz
+PATCHES=$TOP/patches
+BUILD=$TOP/build
+DL=$BUILD/dl                # downloaded source package
+TREE=$BUILD/libvirt         # prepared git tree: upstream + the series
+OBJ=$BUILD/obj              # build for tests and the private daemon
+ROOT=$BUILD/root            # its private prefix: etc, var, run live here
+
+# Commits made by the tools do not depend on the user's git setup
+export GIT_COMMITTER_NAME="libvirt-fork tools"
+export GIT_COMMITTER_EMAIL="tools@libvirt-fork.invalid"
+
+# The pyenv python3 first in PATH on these machines lacks pytest
+PYTHON=/usr/bin/python3
+
+log() { printf '%s: %s\n' "$(basename "$0")" "$*"; }
+die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# The patch files of patches/series, in order
+series_list() { grep -v -e '^#' -e '^[[:space:]]*$' "$PATCHES/series" 2>/dev/null || true; }
+
+# A hash of the series and its patches: the tree records the one it holds
+series_stamp() {
+    local p
+    { cat "$PATCHES/series"; for p in $(series_list); do cat "$PATCHES/$p"; done; } |
+        sha256sum | cut -d' ' -f1
+}
+
+# A meson native file that points meson at Debian's python3
+native_file() {
+    mkdir -p "$BUILD"
+    printf "[binaries]\npython3 = '%s'\npython = '%s'\n" "$PYTHON" "$PYTHON" > "$BUILD/native.ini"
+    echo "$BUILD/native.ini"
+}
