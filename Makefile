@@ -3,10 +3,11 @@
 #
 #   make demo     set up, build, boot a guest under the default limit, show it
 #   make check    set up, build, run upstream's suite and the system tests
+#   make check-series  build and test every patch of the series on its own
 #   make install  build for /usr, /etc, /var, /run and install (DESTDIR=...)
 #   make export   write the commits of build/libvirt back to patches/
 
-.PHONY: all demo check build prepare fetch deps install export clean
+.PHONY: all demo check check-series build prepare fetch deps install export clean
 
 all: check
 
@@ -15,6 +16,9 @@ demo: build
 
 check: build
 	tools/check
+
+check-series: prepare
+	tools/check-series
 
 build: prepare
 	tools/build
