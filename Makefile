@@ -7,7 +7,7 @@
 #   make install  build for /usr, /etc, /var, /run and install (DESTDIR=...)
 #   make export   write the commits of build/libvirt back to patches/
 
-.PHONY: all demo check check-series build prepare fetch deps install export clean
+.PHONY: all demo check check-series build prepare fetch deps install export clean distclean
 
 all: check
 
@@ -38,5 +38,11 @@ install: prepare
 export:
 	tools/export
 
+# Stop the private daemon and its guests before their files go; keep the
+# verified downloads (build/dl), which distclean removes too
 clean:
+	-tools/daemon stop
+	rm -rf $(filter-out build/dl,$(wildcard build/*))
+
+distclean: clean
 	rm -rf build

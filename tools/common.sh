@@ -22,6 +22,9 @@ PYTHON=/usr/bin/python3
 log() { printf '%s: %s\n' "$(basename "$0")" "$*"; }
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
+# Refuse at once, in one line, what only root can do
+need_root() { [ "$(id -u)" -eq 0 ] || die "needs root: $*"; }
+
 # The patch files of patches/series, in order
 series_list() { grep -v -e '^#' -e '^[[:space:]]*$' "$PATCHES/series" 2>/dev/null || true; }
 
