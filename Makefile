@@ -3,11 +3,14 @@
 #
 #   make demo     set up, build, boot a guest under the default limit, show it
 #   make check    set up, build, run upstream's suite and the system tests
+#                 (on this host, then in the cgroup v2 lab VM)
+#   make lab      the system tests in the cgroup v2 lab VM alone, without and
+#                 with systemd as PID 1
 #   make check-series  build and test every patch of the series on its own
 #   make install  build for /usr, /etc, /var, /run and install (DESTDIR=...)
 #   make export   write the commits of build/libvirt back to patches/
 
-.PHONY: all demo check check-series build prepare fetch deps install export clean distclean
+.PHONY: all demo check lab check-series build prepare fetch deps install export clean distclean
 
 all: check
 
@@ -16,6 +19,9 @@ demo: build
 
 check: build
 	tools/check
+
+lab: build
+	tools/lab
 
 check-series: prepare
 	tools/check-series
