@@ -27,6 +27,7 @@ As a command, for shell scripts (one value per line, "unlimited" for no
 limit, "none" for a file this kernel lacks; exit 1 when there is no such
 cgroup):
     cgfacts.py layout                  v1, v2 or none
+    cgfacts.py root                    where the cgroup file systems are mounted
     cgfacts.py path PID                the domain cgroup of QEMU process PID
     cgfacts.py get PID|DIR FACT...     FACT: limit_kib, usage_kib, peak_kib,
                                        anon_kib, file_kib, oom_kills, failcnt,
@@ -299,6 +300,8 @@ def main(argv):
     try:
         if cmd == "layout":
             print(layout() or "none")
+        elif cmd == "root":
+            print(ROOT)
         elif cmd == "path":
             print(MemCgroup.of_pid(int(args[0])).path)
         elif cmd == "get":
