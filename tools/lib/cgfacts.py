@@ -237,11 +237,6 @@ class MemCgroup:
             f.write(str(value))
 
 
-def is_unlimited(value):
-    """Whether a raw limit file value means no limit."""
-    return value.strip() == "max" or int(value) >= V1_UNLIMITED
-
-
 def domain_cgroups(prefix):
     """Cgroup directories libvirt made for QEMU domains whose names start with
     prefix, in any layout (e.g. left behind by a daemon that died)."""
