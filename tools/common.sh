@@ -1,5 +1,5 @@
 # Sourced by the tools: paths and settings shared by every verb.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # its variables are for the tools that source it
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=tools/upstream.env
 . "$TOP/tools/upstream.env"
