@@ -44,10 +44,11 @@ install: prepare
 export:
 	tools/export
 
-# Stop the private daemon and its guests before their files go; keep the
+# Stop the private daemon and its guests (and a demo or test run of this
+# clone that uses them) before their files go; keep the
 # verified downloads (build/dl), which distclean removes too
 clean:
-	-tools/daemon stop
+	-tools/daemon clean
 	rm -rf $(filter-out build/dl,$(wildcard build/*))
 
 distclean: clean
