@@ -5,6 +5,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$TOP/tools/upstream.env"
 
 TARBALL=libvirt_${LIBVIRT_VERSION}.orig.tar.xz
+DEBIAN_TARBALL=libvirt_${DEBIAN_SOURCE_VERSION}.debian.tar.xz
 PATCHES=$TOP/patches
 BUILD=$TOP/build
 DL=$BUILD/dl                # downloaded source package
