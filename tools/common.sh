@@ -9,7 +9,8 @@ DEBIAN_TARBALL=libvirt_${DEBIAN_SOURCE_VERSION}.debian.tar.xz
 PATCHES=$TOP/patches
 BUILD=$TOP/build
 DL=$BUILD/dl                # downloaded source package
-TREE=$BUILD/libvirt         # prepared git tree: upstream + the series
+TREE=$BUILD/libvirt         # prepared git tree: upstream + Debian's patches + the series
+TREE_UPSTREAM=$BUILD/libvirt-upstream   # upstream + the series (what upstream reviews)
 OBJ=$BUILD/obj              # build for tests and the private daemon
 ROOT=$BUILD/root            # its private prefix: etc, var, run live here
 
@@ -29,10 +30,13 @@ need_root() { [ "$(id -u)" -eq 0 ] || die "needs root: $*"; }
 # The patch files of patches/series, in order
 series_list() { grep -v -e '^#' -e '^[[:space:]]*$' "$PATCHES/series" 2>/dev/null || true; }
 
-# A hash of the series and its patches: the tree records the one it holds
+# A hash of the base (upstream, or upstream with Debian's patch queue: $1),
+# the series and its patches: a tree records the one it holds
 series_stamp() {
     local p
-    { cat "$PATCHES/series"; for p in $(series_list); do cat "$PATCHES/$p"; done; } |
+    { echo "base ${1:-debian} $TARBALL_SHA256"
+      [ "${1:-debian}" = upstream ] || echo "$DEBIAN_TARBALL_SHA256"
+      cat "$PATCHES/series"; for p in $(series_list); do cat "$PATCHES/$p"; done; } |
         sha256sum | cut -d' ' -f1
 }
 
