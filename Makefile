@@ -6,11 +6,15 @@
 #                 (on this host, then in the cgroup v2 lab VM)
 #   make lab      the system tests in the cgroup v2 lab VM alone, without and
 #                 with systemd as PID 1
-#   make check-series  build and test every patch of the series on its own
-#   make install  build for /usr, /etc, /var, /run and install (DESTDIR=...)
+#   make check-series  build and test every patch of the series on its own,
+#                 on pristine upstream
+#   make deb      Debian's packaging with the series: packages in build/deb/
+#   make check-deb  install them over Debian's libvirt, use them, remove them
+#                 (on a host without libvirt packages of its own)
+#   make install  build for /usr, /etc, /var, /run and stage it in DESTDIR
 #   make export   write the commits of build/libvirt back to patches/
 
-.PHONY: all demo check lab check-series build prepare fetch deps install export clean distclean
+.PHONY: all demo check lab check-series deb check-deb build prepare fetch deps install export clean distclean
 
 all: check
 
@@ -23,8 +27,14 @@ check: build
 lab: build
 	tools/lab
 
-check-series: prepare
+check-series: fetch
 	tools/check-series
+
+deb: fetch
+	tools/deb
+
+check-deb: deb
+	tests/deb/run
 
 build: prepare
 	tools/build
@@ -38,7 +48,7 @@ fetch: deps
 deps:
 	tools/deps
 
-install: prepare
+install: $(if $(DESTDIR),prepare)
 	tools/install
 
 export:
