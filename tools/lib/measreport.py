@@ -35,7 +35,7 @@ MIB = 1024                       # KiB
 
 def write_csv(path, rows, fields=None):
     fields = fields or sorted({k for r in rows for k in r})
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         for r in rows:
@@ -45,7 +45,7 @@ def write_csv(path, rows, fields=None):
 def read_csv(path):
     if not os.path.exists(path):
         return []
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -73,9 +73,12 @@ class Data:
         for r in self.lat:
             r["pair"], r["warmup"], r["ok"] = int(r["pair"]), int(r["warmup"]), int(r["ok"])
         self.lab = read_csv(os.path.join(directory, "lab.csv"))
-        with open(os.path.join(directory, "meta.json")) as f:
+        path = os.path.join(directory, "meta.json")
+        if not os.path.exists(path):
+            raise SystemExit("measreport: %s has no meta.json: not the output of a run" % directory)
+        with open(path, encoding="utf-8") as f:
             self.meta = json.load(f)
-        self.info = self.meta["info"]
+        self.info = self.meta.get("info", {})
         # (id, RAM MiB, disks, video, workload, image format), in the run's order
         self.cases = []
         for r in self.matrix:
@@ -90,11 +93,6 @@ def fmt_mib(kib):
     if kib in (None, "", "unlimited"):
         return "-" if kib in (None, "") else "unlim."
     return "%.0f" % (num(kib) / MIB)
-
-
-def mib(kib):
-    """KiB -> whole MiB, as an int (rounded as fmt_mib rounds)."""
-    return int(round(num(kib) / MIB))
 
 
 def med(xs):
@@ -143,7 +141,7 @@ def span(xs, fmt="%d"):
 
 # Student's t: the 0.975 quantile (two-sided 5%) and the 0.80 quantile
 # (power 80%), by degrees of freedom; above 30 the value for 30 (slightly
-# conservative).
+# conservative). tests/measure/run checks both against the t distribution.
 T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
         2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
         2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
@@ -159,21 +157,36 @@ def t_quantiles(df):
 
 def pooled_sd(groups):
     """Pooled standard deviation of groups of values, and its degrees of
-    freedom."""
-    ss = sum(sum((x - statistics.fmean(g)) ** 2 for x in g) for g in groups if len(g) > 1)
-    df = sum(len(g) - 1 for g in groups if len(g) > 1)
+    freedom (None, 0 without a group of two)."""
+    groups = [g for g in groups if len(g) > 1]
+    ss = sum(sum((x - statistics.fmean(g)) ** 2 for x in g) for g in groups)
+    df = sum(len(g) - 1 for g in groups)
     return (math.sqrt(ss / df) if df else None), df
 
 
+def reached(data, case, policy):
+    """'all' if every run of case under policy reached its limit (failcnt >
+    0), 'none' if none did, else 'some'."""
+    fc = [num(r.get("failcnt")) for r in data.rows if r["case"] == case and r["policy"] == policy
+          and num(r.get("failcnt")) is not None]
+    if fc and all(x > 0 for x in fc):
+        return "all"
+    return "none" if fc and not any(fc) else "some"
+
+
 def throughput(data):
-    """The repeated throughput cases: per case, policy and direction the
-    runs' MiB/s; the pooled spread of one run (on the log scale, so that
-    cases of different speed pool); per case and over all of them, the
-    ratio of each policy to none with its 95% interval, and the smallest
-    change the runs could detect (two-sided 5%, power 80%)."""
+    """The repeated throughput cases, on the log scale (cases of different
+    speed then pool): per case, policy and direction the runs' MiB/s; the
+    pooled spread of one run, s; per case, the ratio of each policy to none
+    (ratio of geometric means) with its 95% interval and the smallest loss
+    its runs could detect (two-sided 5%, power 80%); and the same pooled over
+    the cases where the policy reached its limit in every run ('reached'),
+    and over those where it never did ('control': there the ratio should be
+    about 1)."""
     ids = [c for c in data.info.get("throughput_cases", [])
            if any(r["case"] == c and r["repeat"] > 1 for r in data.rows)]
-    out = dict(cases=ids, cells={}, dirs={})
+    out = dict(cases=ids, cells={}, dirs={},
+               reached={(c, p): reached(data, c, p) for c in ids for p in POLICIES})
     for k in ("write", "read"):
         col = "disk_%s_mibs" % k
         cells = {}
@@ -183,39 +196,50 @@ def throughput(data):
                                  if r["case"] == c and r["policy"] == p and num(r.get(col))]
         out["cells"][k] = cells
         s, df = pooled_sd([[math.log(x) for x in g] for g in cells.values()])
-        d = dict(sd=s, df=df, effects={})
+        d = dict(sd=s, df=df, per={}, pooled={})
+        out["dirs"][k] = d
         if s is None:
-            out["dirs"][k] = d
             continue
         t1, t2 = t_quantiles(df)
-        n = med([len(g) for g in cells.values()])
-        d["n"] = n
-        d["mde_case"] = math.exp((t1 + t2) * s * math.sqrt(2 / n)) - 1
-        d["mde_pooled"] = math.exp((t1 + t2) * s * math.sqrt(2 / (n * len(ids)))) - 1
         for p in ("default", "old"):
-            diffs, per = [], {}
+            groups = {"reached": [], "control": []}
             for c in ids:
                 a, b = cells[(c, p)], cells[(c, "none")]
                 if not a or not b:
                     continue
                 diff = (statistics.fmean(math.log(x) for x in a)
                         - statistics.fmean(math.log(x) for x in b))
-                half = t1 * s * math.sqrt(1 / len(a) + 1 / len(b))
-                per[c] = (math.exp(diff), math.exp(diff - half), math.exp(diff + half))
-                diffs.append((diff, 1 / len(a) + 1 / len(b)))
-            if diffs:
-                m = statistics.fmean(x for x, _ in diffs)
-                half = t1 * s * math.sqrt(sum(v for _, v in diffs)) / len(diffs)
-                d["effects"][p] = dict(per=per, all=(math.exp(m), math.exp(m - half),
-                                                     math.exp(m + half)))
-        out["dirs"][k] = d
+                var = 1 / len(a) + 1 / len(b)
+                half = t1 * s * math.sqrt(var)
+                d["per"][(c, p)] = dict(ratio=math.exp(diff), lo=math.exp(diff - half),
+                                        hi=math.exp(diff + half),
+                                        mde=1 - math.exp(-(t1 + t2) * s * math.sqrt(var)))
+                kind = {"all": "reached", "none": "control"}.get(out["reached"][(c, p)])
+                if kind:
+                    groups[kind].append((c, diff, var))
+            for kind, g in groups.items():
+                if not g:
+                    continue
+                m = statistics.fmean(x for _, x, _ in g)
+                se = s * math.sqrt(sum(v for _, _, v in g)) / len(g)
+                d["pooled"][(p, kind)] = dict(cases=[c for c, _, _ in g], ratio=math.exp(m),
+                                              lo=math.exp(m - t1 * se), hi=math.exp(m + t1 * se),
+                                              mde=1 - math.exp(-(t1 + t2) * se))
     return out
+
+
+def gmean(xs):
+    return math.exp(statistics.fmean(math.log(x) for x in xs))
+
+
+def ratio_text(e):
+    return "%.2f (95%%: %.2f-%.2f)" % (e["ratio"], e["lo"], e["hi"]) if e else "-"
 
 
 # ---------------------------------------------------------------- tables --
 
 def matrix_table(data):
-    if not all((c[0], p) in data.by for c in data.cases for p in POLICIES):
+    if not data.cases or not all((c[0], p) in data.by for c in data.cases for p in POLICIES):
         return "(not every case ran under all three policies: see the runs below)"
     L = ["| case | RAM | disks | video | workload | limit d / o | peak usage d / o / n | "
          "peak rss | headroom | failcnt d / o | oom d/o/n | write MiB/s d / o / n | "
@@ -264,22 +288,26 @@ def runs_table(data):
 def throughput_table(data, tp):
     if not tp["cases"]:
         return "(no throughput case was repeated in this run)"
-    L = ["| case | shape | policy | runs | write MiB/s: mean (min-max) | x none (95%) | "
-         "read MiB/s: mean (min-max) | x none (95%) | failcnt |",
+    L = ["| case | shape | policy | runs | limit reached | write MiB/s: geometric mean (min-max) | "
+         "x none (95%) | read MiB/s: geometric mean (min-max) | x none (95%) |",
          "|" + "---|" * 9]
+    shapes = {c[0]: c for c in data.cases}
     for c in tp["cases"]:
         for p in POLICIES:
             cells = []
             for k in ("write", "read"):
                 xs = tp["cells"][k][(c, p)]
-                cells.append("%.1f (%.1f-%.1f)" % (statistics.fmean(xs), min(xs), max(xs))
-                             if xs else "-")
-                e = tp["dirs"][k]["effects"].get(p, {}).get("per", {}).get(c)
-                cells.append("%.2f (%.2f-%.2f)" % e if e else "-")
-            fc = [r.get("failcnt", "") for r in data.rows if r["case"] == c and r["policy"] == p]
-            L.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s |"
-                     % (c, shape(data.by[(c, p)]), p, len(tp["cells"]["write"][(c, p)]), *cells,
-                        ", ".join(fc)))
+                cells.append("%.1f (%.1f-%.1f)" % (gmean(xs), min(xs), max(xs)) if xs else "-")
+                cells.append(ratio_text(tp["dirs"][k].get("per", {}).get((c, p)))
+                             if p != "none" else "1")
+            fc = [r.get("failcnt", "") or "-" for r in data.rows
+                  if r["case"] == c and r["policy"] == p]
+            sh = shapes.get(c)
+            L.append("| %s | %s | %s | %d | %s (failcnt %s) | %s | %s | %s | %s |"
+                     % (c, "%d MiB, %d disk(s), %s" % (sh[1], sh[2], sh[4]) if sh else "-", p,
+                        len(tp["cells"]["write"][(c, p)]),
+                        {"all": "every run", "none": "no run", "some": "some runs"}[
+                            tp["reached"][(c, p)]], ", ".join(fc), *cells))
     return "\n".join(L)
 
 
@@ -300,6 +328,8 @@ def containment_table(data):
 
 
 def lab_table(data):
+    if not data.lab:
+        return "(no lab figures)"
     L = ["| test | domain | formula | `memory.max` |", "| --- | --- | --- | --- |"]
     for r in data.lab:
         L.append("| %s | %s | %s | %s |" % (r["test"], r["domain"], r["formula"], r["memory_max"]))
@@ -308,27 +338,55 @@ def lab_table(data):
 
 # ---------------------------------------------------------------- values --
 
+AXES = ((256, 512, 1024, 2048), (0, 1, 4), ("none", "vga", "qxl"), ("idle", "touch", "disk", "both"))
+
+
+def pair_coverage(cases):
+    """Pairs of values of two axes (RAM, disks, video, workload) that the
+    cases cover, and how many are valid (0 disks never meets disk/both)."""
+    def valid(i, a, j, b):
+        vals = {i: a, j: b}
+        return not (vals.get(1) == 0 and vals.get(3) in ("disk", "both"))
+    pairs = {(i, a, j, b) for i in range(4) for j in range(i + 1, 4)
+             for a in AXES[i] for b in AXES[j] if valid(i, a, j, b)}
+    have = {(i, c[i + 1], j, c[j + 1]) for c in cases for i in range(4) for j in range(i + 1, 4)}
+    return len(pairs & have), len(pairs)
+
+
+def measured(r):
+    """A run that produced its figures."""
+    return not r.get("error") and num(r.get("samples")) and num(r.get("peak_rss_kib")) is not None
+
+
 def values(data):
-    """Every figure a template may name, as text."""
-    v = {}
+    """Every figure a template may name, as text ('-' where the data do not
+    give it)."""
+    v = dict.fromkeys(NAMES, "-")
     info = data.info
     v.update({k: str(x) for k, x in info.items() if isinstance(x, (str, int, float))})
-    v["date"] = info["date"] + ((" to " + info["end"][11:]) if info.get("end") else "")
-    v["runtime"] = ", ".join("%s %.1f min" % (k, s / 60) for k, s in data.meta["durations"].items())
+    end = info.get("end", "")
+    v["date"] = info.get("date", "-") + (
+        "" if not end else " to " + (end[11:] if end[:10] == info.get("date", "")[:10] else end))
+    v["runtime"] = ", ".join("%s %.1f min" % (k, s / 60)
+                             for k, s in data.meta.get("durations", {}).items()) or "-"
     v["swap_text"] = "**no swap**" if info.get("swap") == "0 MiB" else "swap " + info.get("swap", "?")
     v["limit_file"] = "memory.max" if info.get("cgroup") == "v2" else "memory.limit_in_bytes"
     loads = [num(r.get("loadavg")) for r in data.rows if num(r.get("loadavg")) is not None]
-    v["loadavg_max"] = "%.2f" % max(loads) if loads else "-"
-    v["loadavg_median"] = "%.2f" % med(loads) if loads else "-"
+    if loads:
+        v["loadavg_max"], v["loadavg_median"] = "%.2f" % max(loads), "%.2f" % med(loads)
 
     m, rows = data.matrix, data.rows
+    ok = [r for r in rows if measured(r)]
+    mok = [r for r in m if measured(r)]
     v["n_cases"] = str(len(data.cases))
     v["n_matrix"] = str(len(m))
     v["n_rows"] = str(len(rows))
     v["n_repeats"] = str(len(rows) - len(m))
-    v["n_io_cases"] = str(sum(1 for c in data.cases if c[4] in ("disk", "both")))
-    v["matched_start"] = str(sum(1 for r in rows if not str(r.get("error", "")).startswith(
-        "default at start") and num(r.get("applied_at_start_kib")) is not None))
+    v["n_failed"] = str(len(rows) - len(ok))
+    got, valid = pair_coverage(data.cases)
+    v["pairs_covered"], v["pairs_valid"] = str(got), str(valid)
+    v["matched_start"] = str(sum(1 for r in rows if num(r.get("default_kib")) is not None and
+                                 num(r.get("applied_at_start_kib")) == num(r["default_kib"]) // 4 * 4))
     clean = [r for r in rows if r.get("end_state") == "shut off (shutdown)"
              and r.get("guest_result") == "done" and not r.get("error")]
     v["n_clean"] = str(len(clean))
@@ -342,77 +400,111 @@ def values(data):
     head = []
     for c in data.cases:
         rs = [data.by.get((c[0], p)) for p in POLICIES]
-        if None in rs:
+        if None in rs or not all(measured(x) for x in rs) or not num(rs[0].get("limit_kib")):
             continue
-        rss = max(num(x.get("peak_rss_kib")) or 0 for x in rs)
-        lim = num(rs[0].get("limit_kib"))
-        if lim:
-            head.append((lim - rss, (lim - rss) / lim, rs[0], rss, lim))
+        rss = max(num(x["peak_rss_kib"]) for x in rs)
+        lim = num(rs[0]["limit_kib"])
+        head.append((lim - rss, (lim - rss) / lim, rs[0], rss, lim))
     if head:
         h = min(head, key=lambda x: x[0])
-        v.update(head_min=str(mib(h[0])), head_min_case=h[2]["case"], head_min_shape=shape(h[2]),
-                 head_min_limit=str(mib(h[4])), head_min_rss=str(mib(h[3])),
+        v.update(head_min=fmt_mib(h[0]), head_min_case=h[2]["case"], head_min_shape=shape(h[2]),
+                 head_min_limit=fmt_mib(h[4]), head_min_rss=fmt_mib(h[3]),
                  head_min_pct="%.0f" % (100 * h[1]))
-        rel = min(x[1] for x in head)
-        v["head_rel_min_pct"] = "%.0f" % (100 * rel)
-        v["head_rel_min_cases"] = listing("%s (%s)" % (x[2]["case"], shape(x[2])) for x in head
-                                          if round(100 * x[1]) == round(100 * rel))
-        big = [x for x in head if x[2]["mem_mib"] == str(max(c[1] for c in data.cases))
-               and x[2]["workload"] in ("touch", "both")]
-        v["head_big"] = span([mib(x[0]) for x in big])
-        v["head_big_pct"] = span([100 * x[1] for x in big], "%.0f")
-        v["big_ram"] = str(max(c[1] for c in data.cases))
-    # QEMU's unreclaimable memory above guest RAM, every run
-    over = [(mib(r["peak_rss_kib"]) - int(r["mem_mib"]), r) for r in rows if num(r.get("peak_rss_kib"))
-            and r["workload"] != "idle"]
+        rel = min(round(100 * x[1]) for x in head)
+        v["head_rel_min_pct"] = str(rel)
+        v["head_rel_min_cases"] = listing("%s: %s" % (x[2]["case"], shape(x[2])) for x in head
+                                          if round(100 * x[1]) == rel)
+        top = max(c[1] for c in data.cases)
+        big = [x for x in head if num(x[2]["mem_mib"]) == top and x[2]["workload"] in ("touch", "both")]
+        v["big_ram"] = str(top)
+        if big:
+            v["head_big"] = span([num(fmt_mib(x[0])) for x in big])
+            v["head_big_pct"] = span([100 * x[1] for x in big], "%.0f")
+    dbad = [r for r in rows if r["policy"] == "default" and (
+        oom_of(r) or r.get("guest_result") != "done" or r.get("end_state") != "shut off (shutdown)")]
+    v["tight_verdict"] = (
+        "**Not too tight for any shape measured.** No default run was killed or left its "
+        "workload unfinished; the smallest margin was %s MiB (%s)" % (v["head_min"], v["head_min_case"])
+        if not dbad else "**Too tight in %s**: an OOM kill, a crash or an unfinished workload under "
+        "the default" % listing(sorted({r["case"] for r in dbad})))
+    # QEMU's unreclaimable memory above guest RAM, runs that use their RAM
+    over = [(num(r["peak_rss_kib"]) - num(r["mem_mib"]) * MIB, r) for r in ok if r["workload"] != "idle"]
     if over:
         o = max(over, key=lambda x: x[0])
-        v.update(overhead_max=str(o[0]), overhead_max_case=o[1]["case"],
+        v.update(overhead_max=fmt_mib(o[0]), overhead_max_case=o[1]["case"],
                  overhead_max_shape=shape(o[1]))
-        v["overhead_io_small"] = span([x for x, r in over if r["mem_mib"] == str(min(
-            c[1] for c in data.cases)) and io(r)])
+        by_ram = {}
+        for x, r in over:
+            by_ram[num(r["mem_mib"])] = max(by_ram.get(num(r["mem_mib"]), x), x)
+        v["overhead_by_ram"] = ", ".join("%d MiB: %+d" % (k, round(by_ram[k] / MIB)) for k in sorted(by_ram))
     # every rss against the old formula
     spare = [old_formula(num(r["mem_mib"]) * MIB, num(r["vram_kib"]) or 0) - num(r["peak_rss_kib"])
-             for r in rows if num(r.get("peak_rss_kib"))]
-    v["old_spare_min"] = str(mib(min(spare))) if spare else "-"
+             for r in ok]
+    if spare:
+        v["old_spare_text"] = (
+            "every rss peak of this run stayed below `1.02 x (mem + video) + 200 MiB`, with at "
+            "least %s MiB to spare" % fmt_mib(min(spare)) if min(spare) > 0 else
+            "%d rss peaks of this run went above `1.02 x (mem + video) + 200 MiB`"
+            % sum(1 for x in spare if x <= 0))
 
     # the old 1.02 factor
     old = [r for r in m if r["policy"] == "old"]
     tight = [r for r in old if "crashed" in str(r.get("end_state")) or oom_of(r)
              or r.get("guest_result") != "done"]
     v["old_tight"] = listing(r["case"] for r in tight)
-    oh = sorted((mib(r["limit_kib"]) - max(mib(data.by[(r["case"], p)]["peak_rss_kib"])
-                                           for p in POLICIES), r["case"]) for r in old
-                if num(r.get("limit_kib")) and all((r["case"], p) in data.by for p in POLICIES))
+    v["old_verdict"] = ("got by on reclaiming page cache; the 200 MiB base term carried it" if not tight
+                        else "was too tight in %s" % listing(r["case"] for r in tight))
+    oh = []
+    for r in old:
+        rs = [data.by.get((r["case"], p)) for p in POLICIES]
+        if None not in rs and all(measured(x) for x in rs) and num(r.get("limit_kib")):
+            oh.append((num(fmt_mib(num(r["limit_kib"]) - max(num(x["peak_rss_kib"]) for x in rs))),
+                       r["case"]))
+    oh.sort()
     if oh:
         v["old_head_min"] = str(oh[0][0])
         v["old_head_min_cases"] = listing(c for x, c in oh if x == oh[0][0])
-        v["old_head_next"] = str(next((x for x, _ in oh if x > oh[0][0]), oh[0][0]))
-        v["old_head_next_cases"] = listing(c for x, c in oh if x == int(v["old_head_next"]))
-    old_io = [r for r in old if io(r)]
-    old_hit = [r for r in old_io if (num(r.get("failcnt")) or 0) > 0]
+        nxt = next((x for x, _ in oh if x > oh[0][0]), None)
+        if nxt is not None:
+            v["old_head_next"] = str(nxt)
+            v["old_head_next_cases"] = listing(c for x, c in oh if x == nxt)
+    old_io = [r for r in old if io(r) and num(r.get("failcnt")) is not None]
+    old_hit = [r for r in old_io if num(r["failcnt"]) > 0]
     v["old_hit"] = "%d of %d" % (len(old_hit), len(old_io))
     v["old_hit_failcnt"] = span([num(r["failcnt"]) for r in old_hit])
-    v["old_factor_adds"] = span([mib((num(r["mem_mib"]) * MIB + (num(r["vram_kib"]) or 0)) * 2 // 100)
-                                 for r in old])
+    v["old_factor_adds"] = span([round(((num(r["mem_mib"]) * MIB + (num(r["vram_kib"]) or 0))
+                                        * 2 / 100) / MIB) for r in old])
 
     # page cache against the default
-    none_io = [r for r in m if r["policy"] == "none" and io(r)]
-    cache = [mib(r["peak_usage_kib"]) - mib(r["peak_rss_kib"]) for r in none_io]
-    v["none_cache_med"] = "%.0f" % med(cache) if cache else "-"
-    v["dirty_max"] = str(max(mib(r["peak_dirty_kib"]) for r in rows if num(r.get("peak_dirty_kib"))))
-    d_io = [r for r in m if r["policy"] == "default" and io(r)]
-    d_hit = [r for r in d_io if (num(r.get("failcnt")) or 0) > 0]
-    d_miss = [r for r in d_io if not (num(r.get("failcnt")) or 0)]
+    none_io = [r for r in mok if r["policy"] == "none" and io(r)]
+    if none_io:
+        v["none_cache_med"] = "%.0f" % med([(num(r["peak_usage_kib"]) - num(r["peak_rss_kib"])) / MIB
+                                            for r in none_io])
+    dirty = [num(r.get("peak_dirty_kib")) for r in ok if num(r.get("peak_dirty_kib")) is not None]
+    if dirty:
+        v["dirty_max"] = fmt_mib(max(dirty))
+    d_io = [r for r in mok if r["policy"] == "default" and io(r) and num(r.get("failcnt")) is not None]
+    d_hit = [r for r in d_io if num(r["failcnt"]) > 0]
+    d_miss = [r for r in d_io if num(r["failcnt"]) == 0]
     v["default_hit"] = "%d of %d" % (len(d_hit), len(d_io))
-    v["default_hit_ram"] = span([int(r["mem_mib"]) for r in d_hit])
+    v["default_hit_ram"] = span([num(r["mem_mib"]) for r in d_hit])
     v["default_hit_failcnt"] = span([num(r["failcnt"]) for r in d_hit])
-    v["default_miss"] = listing("%s (%s MiB)" % (r["case"], r["mem_mib"]) for r in d_miss)
-    v["default_miss_peak"] = span([mib(r["peak_usage_kib"]) for r in d_miss])
-    v["default_miss_limit"] = span([mib(r["limit_kib"]) for r in d_miss])
-    small = [r for r in d_hit]
-    v["cache_capped"] = span([mib(r["limit_kib"]) - mib(r["peak_rss_kib"]) for r in small])
-    v["kmem_max"] = str(max(mib(r["kmem_peak_kib"]) for r in rows if num(r.get("kmem_peak_kib"))))
+    bad = [r for r in d_hit if oom_of(r) or r.get("guest_result") != "done"]
+    v["default_hit_outcome"] = ("without an OOM kill or a failed workload" if not bad else
+                                "with an OOM kill or a failed workload in %s"
+                                % listing(r["case"] for r in bad))
+    v["default_miss_text"] = (
+        "It reached it in every one of them." if not d_miss else
+        "It was not reached in %s: peaks %s MiB against limits of %s MiB."
+        % (listing("%s (%s MiB)" % (r["case"], r["mem_mib"]) for r in d_miss),
+           span([num(fmt_mib(r["peak_usage_kib"])) for r in d_miss]),
+           span([num(fmt_mib(r["limit_kib"])) for r in d_miss])))
+    if d_hit:
+        v["cache_capped"] = span([num(fmt_mib(num(r["limit_kib"]) - num(r["peak_rss_kib"])))
+                                  for r in d_hit])
+    kmem = [num(r.get("kmem_peak_kib")) for r in ok if num(r.get("kmem_peak_kib"))]
+    if kmem:
+        v["kmem_max"] = fmt_mib(max(kmem))
 
     # single-run throughput ratios over the matrix's disk cases
     nr = {r["case"]: r for r in m if r["policy"] == "none"}
@@ -421,28 +513,37 @@ def values(data):
             col = "disk_%s_mibs" % k
             ratios = [num(r[col]) / num(nr[r["case"]][col]) for r in m
                       if r["policy"] == p and num(r.get(col)) and num(nr.get(r["case"], {}).get(col))]
-            v["ratio_%s_%s" % (p, k)] = "%.2f" % med(ratios) if ratios else "-"
-            v["ratio_%s_%s_span" % (p, k)] = span(ratios, "%.2f")
-            v["ratio_n"] = str(len(ratios))
-    speeds = {k: [num(r["disk_%s_mibs" % k]) for r in rows if num(r.get("disk_%s_mibs" % k))]
-              for k in ("write", "read")}
-    v["write_med"] = "%.0f" % med(speeds["write"]) if speeds["write"] else "-"
-    v["read_med"] = "%.0f" % med(speeds["read"]) if speeds["read"] else "-"
+            if ratios:
+                v["ratio_%s_%s" % (p, k)] = "%.2f" % med(ratios)
+                v["ratio_%s_%s_span" % (p, k)] = span(ratios, "%.2f")
+                if (p, k) == ("default", "write"):
+                    v["ratio_n"] = str(len(ratios))
+    for k in ("write", "read"):
+        xs = [num(r["disk_%s_mibs" % k]) for r in ok if num(r.get("disk_%s_mibs" % k))]
+        if xs:
+            v["%s_med" % k] = "%.0f" % med(xs)
 
     # the repeated throughput cases
     tp = throughput(data)
     v["throughput_table"] = throughput_table(data, tp)
+    runs = sorted({len(g) for g in tp["cells"].get("write", {}).values() if g})
+    if runs:
+        v["tp_runs"] = span(runs)
     for k in ("write", "read"):
         d = tp["dirs"].get(k, {})
-        s = d.get("sd")
-        v["tp_%s_cv" % k] = "%.1f" % (100 * s) if s is not None else "-"
-        v["tp_%s_df" % k] = str(d.get("df", 0))
-        v["tp_%s_mde_case" % k] = "%.0f" % (100 * d["mde_case"]) if "mde_case" in d else "-"
-        v["tp_%s_mde_pooled" % k] = "%.0f" % (100 * d["mde_pooled"]) if "mde_pooled" in d else "-"
+        if d.get("sd") is not None:
+            v["tp_%s_cv" % k] = "%.1f" % (100 * d["sd"])
+            v["tp_%s_df" % k] = str(d["df"])
+        per = [e["mde"] for e in d.get("per", {}).values()]
+        if per:
+            v["tp_%s_mde_case" % k] = span([100 * x for x in per], "%.0f")
         for p in ("default", "old"):
-            e = d.get("effects", {}).get(p)
-            v["tp_%s_%s" % (k, p)] = ("%.2f (95%%: %.2f to %.2f)" % e["all"]) if e else "-"
-    v["tp_runs"] = str(med([len(g) for g in tp["cells"].get("write", {}).values()] or [0]))
+            for kind in ("reached", "control"):
+                e = d.get("pooled", {}).get((p, kind))
+                if e:
+                    v["tp_%s_%s_%s" % (k, p, kind)] = ratio_text(e)
+                    v["tp_%s_%s_%s_mde" % (k, p, kind)] = "%.0f" % (100 * e["mde"])
+                    v["tp_%s_%s_cases" % (p, kind)] = ", ".join(e["cases"])
 
     # containment
     for r in data.cont:
@@ -451,41 +552,79 @@ def values(data):
                   "avail_before_kib"):
             v[key + f.replace("_kib", "")] = fmt_mib(r.get(f))
         v[key + "oom"] = str(r.get("oom_kill", "") or "0")
-        v[key + "end"] = r.get("end_state", "") or r.get("error", "")
-        v[key + "action"] = r.get("action_result", "") or r.get("error", "")
+        v[key + "end"] = r.get("end_state", "") or r.get("error", "") or "-"
+        v[key + "action"] = r.get("action_result", "") or r.get("error", "") or "-"
         v[key + "action_s"] = r.get("action_s", "") or "-"
         v[key + "mem"] = r["mem_mib"]
+    hog = next((r for r in data.cont if r["test"] == "guest hog" and r["policy"] == "default"), None)
+    if hog:
+        v["c_hog_verdict"] = (
+            "a guest using its memory is not a runaway and is not killed"
+            if not num(hog.get("oom_kill")) and "crashed" not in hog.get("end_state", "")
+            else "the default killed a guest that only used its own memory")
     v["containment_table"] = containment_table(data)
 
     # start latency
     on = [num(r["start_s"]) for r in data.lat if r["arm"] == "on" and not r["warmup"]]
     off = [num(r["start_s"]) for r in data.lat if r["arm"] == "off" and not r["warmup"]]
-    for k in ("pairs", "method", "on", "off", "ratio", "diff", "on_faster", "sd_on", "sd_off",
-              "mde"):
-        v["lat_" + k] = "-"
-    if on and off:
-        pairs = {}
-        for r in data.lat:
-            if not r["warmup"]:
-                pairs.setdefault(r["pair"], {})[r["arm"]] = num(r["start_s"])
-        diffs = [x["on"] - x["off"] for x in pairs.values() if len(x) == 2]
-        sd = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
-        t1, t2 = t_quantiles(max(len(diffs) - 1, 1))
-        v.update(lat_pairs=str(len(diffs)), lat_method=data.lat[0]["method"],
-                 lat_on="%.3f" % med(on), lat_off="%.3f" % med(off),
-                 lat_ratio="%.3f" % (med(on) / med(off)),
-                 lat_diff="%+.1f" % (1000 * med(diffs)),
-                 lat_on_faster=str(sum(1 for x in diffs if x < 0)),
-                 lat_sd_on="%.0f" % (1000 * statistics.stdev(on)),
-                 lat_sd_off="%.0f" % (1000 * statistics.stdev(off)),
-                 lat_mde="%.0f" % (1000 * (t1 + t2) * sd / math.sqrt(len(diffs))))
+    pairs = {}
+    for r in data.lat:
+        if not r["warmup"]:
+            pairs.setdefault(r["pair"], {})[r["arm"]] = num(r["start_s"])
+    diffs = [x["on"] - x["off"] for x in pairs.values() if len(x) == 2]
+    if data.lat:
+        v["lat_method"] = data.lat[0]["method"]
+        v["lat_method_text"] = (
+            "`default_memory_hard_limit = 0` in qemu.conf, passed with `FORK_QEMU_CONF_EXTRA` "
+            "to `tools/daemon restart`; the daemon is restarted before every start in both arms, "
+            "so that both measure the first start after a restart"
+            if v["lat_method"] == "conf" else
+            "the same domain with its own `<hard_limit>` of 1 TiB, which the default never "
+            "overrides (both arms write one limit to the cgroup)")
+        v["lat_warmup"] = str(len({r["pair"] for r in data.lat if r["warmup"]}))
+    if on and off and diffs:
+        v.update(lat_pairs=str(len(diffs)), lat_on="%.3f" % med(on), lat_off="%.3f" % med(off),
+                 lat_ratio="%.3f" % (med(on) / med(off)), lat_diff="%+.1f" % (1000 * med(diffs)),
+                 lat_on_faster=str(sum(1 for x in diffs if x < 0)))
+    if len(diffs) > 1:
+        sd = statistics.stdev(diffs)
+        t1, t2 = t_quantiles(len(diffs) - 1)
+        se = sd / math.sqrt(len(diffs))
+        mean = statistics.fmean(diffs)
+        v.update(lat_mean_diff="%+.1f" % (1000 * mean),
+                 lat_mean_ci="%+.1f to %+.1f" % (1000 * (mean - t1 * se), 1000 * (mean + t1 * se)),
+                 lat_sd_diff="%.0f" % (1000 * sd), lat_mde="%.0f" % (1000 * (t1 + t2) * se))
     wc = data.meta.get("cgroup_write_s")
-    v["write_cost_us"] = "%.1f" % (wc * 1e6) if wc else "-"
+    if wc:
+        v["write_cost_us"] = "%.1f" % (wc * 1e6)
 
     v["matrix_table"] = matrix_table(data)
     v["runs_table"] = runs_table(data)
     v["lab_table"] = lab_table(data)
     return v
+
+
+# The names values() may leave at '-' when a run does not give them.
+NAMES = (
+    "commit", "virtqemud_built", "qemu_package", "date", "end", "kernel", "cgroup", "cpus", "mem",
+    "swap", "qemu", "libvirt", "loadavg_start", "loadavg_max", "loadavg_median",
+    "head_min", "head_min_case", "head_min_shape", "head_min_limit", "head_min_rss", "head_min_pct",
+    "head_rel_min_pct", "head_rel_min_cases", "big_ram", "head_big", "head_big_pct",
+    "overhead_max", "overhead_max_case", "overhead_max_shape", "overhead_by_ram", "old_spare_text",
+    "old_head_min", "old_head_min_cases", "old_head_next", "old_head_next_cases",
+    "none_cache_med", "dirty_max", "cache_capped", "kmem_max", "ratio_n", "write_med", "read_med",
+    "tp_runs", "c_hog_verdict", "tight_verdict", "lat_method", "lat_method_text", "lat_warmup", "lat_pairs",
+    "lat_on", "lat_off", "lat_ratio", "lat_diff", "lat_on_faster", "lat_mean_diff", "lat_mean_ci",
+    "lat_sd_diff", "lat_mde", "write_cost_us",
+) + tuple("ratio_%s_%s%s" % (p, k, x) for p in ("default", "old") for k in ("write", "read")
+          for x in ("", "_span")) + tuple(
+    "tp_%s_%s" % (k, x) for k in ("write", "read") for x in ("cv", "df", "mde_case")) + tuple(
+    "tp_%s_%s_%s%s" % (k, p, kind, x) for k in ("write", "read") for p in ("default", "old")
+    for kind in ("reached", "control") for x in ("", "_mde")) + tuple(
+    "tp_%s_%s_cases" % (p, kind) for p in ("default", "old") for kind in ("reached", "control")) + tuple(
+    "c_%s_%s_%s" % (t, p, f) for t in ("objadd", "hog") for p in ("default", "none")
+    for f in ("limit", "peak_usage", "min_avail", "avail_drop", "avail_before", "oom", "end",
+              "action", "action_s", "mem"))
 
 
 # ------------------------------------------------------------------ plot --
@@ -591,13 +730,12 @@ $matrix_table
 
 ## Throughput, repeated
 
-Cases $throughput_cases, $tp_runs runs per policy. One run's spread (pooled
-standard deviation of ln MiB/s): write $tp_write_cv%, read $tp_read_cv%.
-Smallest change the runs could detect (two-sided 5%, power 80%): per case
-write $tp_write_mde_case%, read $tp_read_mde_case%; over the cases pooled
-write $tp_write_mde_pooled%, read $tp_read_mde_pooled%. Pooled ratio default /
-none: write $tp_write_default, read $tp_read_default; old / none: write
-$tp_write_old, read $tp_read_old.
+Cases: $throughput_cases. Spread of one run (pooled standard deviation of
+ln MiB/s): write $tp_write_cv%, read $tp_read_cv%. Default / none over the
+cases where the default reached its limit in every run ($tp_default_reached_cases):
+write $tp_write_default_reached, read $tp_read_default_reached; where it never
+did ($tp_default_control_cases): write $tp_write_default_control, read
+$tp_read_default_control.
 
 $throughput_table
 
@@ -611,14 +749,10 @@ $runs_table
 
 ## Headline numbers
 
-- OOM kills: default $oom_default, old $oom_old, none $oom_none; $n_clean of
-  $n_rows runs ended `shut off (shutdown)` with the workload done.
-- Smallest headroom of the default over rss: $head_min MiB ($head_min_pct% of
-  the limit) for $head_min_case ($head_min_shape).
-- Runs where `old` was too tight: $old_tight.
-- Single-run throughput over the matrix's $ratio_n disk cases, default / none:
-  write $ratio_default_write, read $ratio_default_read; old / none: write
-  $ratio_old_write, read $ratio_old_read.
+OOM kills: default $oom_default, old $oom_old, none $oom_none; $n_clean of
+$n_rows runs ended `shut off (shutdown)` with the workload done. Smallest
+headroom of the default over rss: $head_min MiB ($head_min_case). Runs where
+`old` was too tight: $old_tight.
 
 ## Containment
 
@@ -626,9 +760,9 @@ $containment_table
 
 ## Start latency
 
-$lat_pairs pairs ($lat_method): median on $lat_on s, off $lat_off s, ratio
-$lat_ratio; median paired difference $lat_diff ms (smallest detectable
-$lat_mde ms). One cgroup write: $write_cost_us us.
+Pairs: $lat_pairs; median on $lat_on s, off $lat_off s, ratio $lat_ratio;
+paired difference on - off: median $lat_diff ms, mean $lat_mean_diff ms
+(95%: $lat_mean_ci ms). One cgroup write: $write_cost_us us.
 """
 
 
@@ -643,15 +777,15 @@ def write(directory):
     """Write plot.svg and the report of the data in directory; returns the
     report's path."""
     data = Data(directory)
-    with open(os.path.join(directory, "plot.svg"), "w") as f:
-        f.write(plot_svg(data))
     tpl = os.path.join(directory, "README.md.in")
     if os.path.exists(tpl):
-        with open(tpl) as f:
+        with open(tpl, encoding="utf-8") as f:
             template, out = f.read(), os.path.join(directory, "README.md")
     else:
         template, out = RUN_TEMPLATE, os.path.join(directory, "report.md")
     text = render(template, values(data))
-    with open(out, "w") as f:
+    with open(os.path.join(directory, "plot.svg"), "w", encoding="utf-8") as f:
+        f.write(plot_svg(data))
+    with open(out, "w", encoding="utf-8") as f:
         f.write(text)
     return out
