@@ -166,23 +166,46 @@ def pooled_sd(groups):
 
 def reached(data, case, policy):
     """'all' if every run of case under policy reached its limit (failcnt >
-    0), 'none' if none did, else 'some'."""
+    0), 'none' if none did, 'some' if some did, 'unknown' without a
+    failcnt."""
     fc = [num(r.get("failcnt")) for r in data.rows if r["case"] == case and r["policy"] == policy
           and num(r.get("failcnt")) is not None]
-    if fc and all(x > 0 for x in fc):
+    if not fc:
+        return "unknown"
+    if all(x > 0 for x in fc):
         return "all"
-    return "none" if fc and not any(fc) else "some"
+    return "none" if not any(fc) else "some"
+
+
+def compare(cells, pairs):
+    """Mean log ratio policy / none over pairs [(a, b)] of MiB/s lists, with
+    the spread s of the very cells compared (pooled, on the log scale): the
+    ratio of geometric means, its 95% interval, the smallest loss a two-sided
+    5% test would detect with 80% power, s and its degrees of freedom."""
+    logs = [[math.log(x) for x in g] for a, b in pairs for g in (a, b)]
+    s, df = pooled_sd(logs)
+    if s is None:
+        return None
+    t1, t2 = t_quantiles(df)
+    diffs = [statistics.fmean(math.log(x) for x in a) - statistics.fmean(math.log(x) for x in b)
+             for a, b in pairs]
+    m = statistics.fmean(diffs)
+    se = s * math.sqrt(sum(1 / len(a) + 1 / len(b) for a, b in pairs)) / len(pairs)
+    return dict(ratio=math.exp(m), lo=math.exp(m - t1 * se), hi=math.exp(m + t1 * se),
+                mde=1 - math.exp(-(t1 + t2) * se), sd=s, df=df)
 
 
 def throughput(data):
     """The repeated throughput cases, on the log scale (cases of different
     speed then pool): per case, policy and direction the runs' MiB/s; the
-    pooled spread of one run, s; per case, the ratio of each policy to none
-    (ratio of geometric means) with its 95% interval and the smallest loss
-    its runs could detect (two-sided 5%, power 80%); and the same pooled over
-    the cases where the policy reached its limit in every run ('reached'),
-    and over those where it never did ('control': there the ratio should be
-    about 1)."""
+    spread of one run, s, pooled over every cell; per case, the ratio of
+    each policy to none (ratio of geometric means) with its 95% interval and
+    the smallest loss its runs could detect (two-sided 5%, power 80%); and
+    the same pooled over the cases where the policy reached its limit in
+    every run ('reached'), and over those where it never did ('control':
+    there the ratio should be about 1). Each comparison takes s from the
+    cells it compares only, so that a quiet control does not narrow the
+    interval of the cases that reach the limit."""
     ids = [c for c in data.info.get("throughput_cases", [])
            if any(r["case"] == c and r["repeat"] > 1 for r in data.rows)]
     out = dict(cases=ids, cells={}, dirs={},
@@ -198,33 +221,23 @@ def throughput(data):
         s, df = pooled_sd([[math.log(x) for x in g] for g in cells.values()])
         d = dict(sd=s, df=df, per={}, pooled={})
         out["dirs"][k] = d
-        if s is None:
-            continue
-        t1, t2 = t_quantiles(df)
         for p in ("default", "old"):
             groups = {"reached": [], "control": []}
             for c in ids:
                 a, b = cells[(c, p)], cells[(c, "none")]
                 if not a or not b:
                     continue
-                diff = (statistics.fmean(math.log(x) for x in a)
-                        - statistics.fmean(math.log(x) for x in b))
-                var = 1 / len(a) + 1 / len(b)
-                half = t1 * s * math.sqrt(var)
-                d["per"][(c, p)] = dict(ratio=math.exp(diff), lo=math.exp(diff - half),
-                                        hi=math.exp(diff + half),
-                                        mde=1 - math.exp(-(t1 + t2) * s * math.sqrt(var)))
+                e = compare(cells, [(a, b)])
+                if e:
+                    d["per"][(c, p)] = e
                 kind = {"all": "reached", "none": "control"}.get(out["reached"][(c, p)])
                 if kind:
-                    groups[kind].append((c, diff, var))
+                    groups[kind].append(c)
             for kind, g in groups.items():
-                if not g:
-                    continue
-                m = statistics.fmean(x for _, x, _ in g)
-                se = s * math.sqrt(sum(v for _, _, v in g)) / len(g)
-                d["pooled"][(p, kind)] = dict(cases=[c for c, _, _ in g], ratio=math.exp(m),
-                                              lo=math.exp(m - t1 * se), hi=math.exp(m + t1 * se),
-                                              mde=1 - math.exp(-(t1 + t2) * se))
+                e = compare(cells, [(cells[(c, p)], cells[(c, "none")]) for c in g]) if g else None
+                if e:
+                    e["cases"] = g
+                    d["pooled"][(p, kind)] = e
     return out
 
 
@@ -306,7 +319,8 @@ def throughput_table(data, tp):
             L.append("| %s | %s | %s | %d | %s (failcnt %s) | %s | %s | %s | %s |"
                      % (c, "%d MiB, %d disk(s), %s" % (sh[1], sh[2], sh[4]) if sh else "-", p,
                         len(tp["cells"]["write"][(c, p)]),
-                        {"all": "every run", "none": "no run", "some": "some runs"}[
+                        {"all": "every run", "none": "no run", "some": "some runs",
+                         "unknown": "unknown"}[
                             tp["reached"][(c, p)]], ", ".join(fc), *cells))
     return "\n".join(L)
 
@@ -412,8 +426,8 @@ def values(data):
                  head_min_pct="%.0f" % (100 * h[1]))
         rel = min(round(100 * x[1]) for x in head)
         v["head_rel_min_pct"] = str(rel)
-        v["head_rel_min_cases"] = listing("%s: %s" % (x[2]["case"], shape(x[2])) for x in head
-                                          if round(100 * x[1]) == rel)
+        v["head_rel_min_cases"] = "; ".join("%s: %s" % (x[2]["case"], shape(x[2])) for x in head
+                                            if round(100 * x[1]) == rel)
         top = max(c[1] for c in data.cases)
         big = [x for x in head if num(x[2]["mem_mib"]) == top and x[2]["workload"] in ("touch", "both")]
         v["big_ram"] = str(top)
@@ -480,7 +494,7 @@ def values(data):
     if none_io:
         v["none_cache_med"] = "%.0f" % med([(num(r["peak_usage_kib"]) - num(r["peak_rss_kib"])) / MIB
                                             for r in none_io])
-    dirty = [num(r.get("peak_dirty_kib")) for r in ok if num(r.get("peak_dirty_kib")) is not None]
+    dirty = [num(r.get("peak_dirty_kib")) for r in none_io if num(r.get("peak_dirty_kib")) is not None]
     if dirty:
         v["dirty_max"] = fmt_mib(max(dirty))
     d_io = [r for r in mok if r["policy"] == "default" and io(r) and num(r.get("failcnt")) is not None]
@@ -565,10 +579,11 @@ def values(data):
     v["containment_table"] = containment_table(data)
 
     # start latency
-    on = [num(r["start_s"]) for r in data.lat if r["arm"] == "on" and not r["warmup"]]
-    off = [num(r["start_s"]) for r in data.lat if r["arm"] == "off" and not r["warmup"]]
+    lat = [r for r in data.lat if r["ok"]]            # a start that got the wrong limit is out
+    on = [num(r["start_s"]) for r in lat if r["arm"] == "on" and not r["warmup"]]
+    off = [num(r["start_s"]) for r in lat if r["arm"] == "off" and not r["warmup"]]
     pairs = {}
-    for r in data.lat:
+    for r in lat:
         if not r["warmup"]:
             pairs.setdefault(r["pair"], {})[r["arm"]] = num(r["start_s"])
     diffs = [x["on"] - x["off"] for x in pairs.values() if len(x) == 2]
@@ -581,7 +596,8 @@ def values(data):
             if v["lat_method"] == "conf" else
             "the same domain with its own `<hard_limit>` of 1 TiB, which the default never "
             "overrides (both arms write one limit to the cgroup)")
-        v["lat_warmup"] = str(len({r["pair"] for r in data.lat if r["warmup"]}))
+        n = len({r["pair"] for r in data.lat if r["warmup"]})
+        v["lat_warmup"] = "%d warm-up pair%s" % (n, "" if n == 1 else "s")
     if on and off and diffs:
         v.update(lat_pairs=str(len(diffs)), lat_on="%.3f" % med(on), lat_off="%.3f" % med(off),
                  lat_ratio="%.3f" % (med(on) / med(off)), lat_diff="%+.1f" % (1000 * med(diffs)),
