@@ -5,13 +5,8 @@ URI=qemu:///system
 VIRSH=/usr/bin/virsh
 TESTS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-passed=0 failed=0 skipped=0
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $*"; skipped=$((skipped + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-# summary WHAT: the last line, and the exit status
-summary() { echo "$1: $passed passed, $failed failed, $skipped skipped"; [ "$failed" -eq 0 ]; exit; }
+# shellcheck source=tests/lib.sh
+. "$TESTS_TOP/tests/lib.sh"
 
 # domain_checks NAME: define and start a 256 MiB domain with a vga video
 # device, no disk, no <hard_limit>; check that virsh memtune and its memory
