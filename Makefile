@@ -55,11 +55,11 @@ export:
 	tools/export
 
 # Stop the private daemon and its guests (and a demo or test run of this
-# clone that uses them) before their files go; keep the
-# verified downloads (build/dl), which distclean removes too
+# clone that uses them) before their files go; keep the verified downloads
+# (build/dl), which distclean removes too, and a prepared tree with work
+# that is not exported
 clean:
-	-tools/daemon clean
-	rm -rf $(filter-out build/dl,$(wildcard build/*))
+	tools/clean
 
-distclean: clean
-	rm -rf build
+distclean:
+	tools/clean --all

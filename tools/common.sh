@@ -40,6 +40,30 @@ series_stamp() {
         sha256sum | cut -d' ' -f1
 }
 
+# tree_work TREE: whether a prepared tree holds work that would be lost with
+# it: uncommitted changes, stashes, a HEAD, branch, tag or worktree with
+# commits beyond the head tools/export wrote to patches/. Prints why and
+# fails if so, and for a tree git cannot read (another owner, damage);
+# succeeds, silently, for a tree that holds nothing of its own.
+tree_work() {
+    local tree=$1 head st refs wts what rev
+    git -C "$tree" rev-parse -q --verify HEAD > /dev/null || { echo "git cannot read it"; return 1; }
+    head=$(git -C "$tree" config fork.head) || { echo "it records no exported head (fork.head)"; return 1; }
+    st=$(git -C "$tree" status --porcelain) || { echo "git status failed"; return 1; }
+    [ -z "$st" ] || { echo "it has uncommitted changes: commit them and run tools/export"; return 1; }
+    st=$(git -C "$tree" stash list) || { echo "git stash list failed"; return 1; }
+    [ -z "$st" ] || { echo "it has stashes ($(echo "$st" | wc -l)): apply or drop them"; return 1; }
+    refs=$(git -C "$tree" for-each-ref --format='%(refname:short) %(objectname)' refs/heads refs/tags) ||
+        { echo "git cannot list its refs"; return 1; }
+    wts=$(git -C "$tree" worktree list --porcelain) || { echo "git cannot list its worktrees"; return 1; }
+    while read -r what rev; do
+        [ -n "$rev" ] || continue
+        git -C "$tree" merge-base --is-ancestor "$rev" "$head" 2>/dev/null ||
+            { echo "$what has commits that are not in patches/: run tools/export (from that commit)"; return 1; }
+    done < <(echo "$refs"
+             echo "$wts" | awk '/^worktree /{w=$2} /^HEAD /{print "worktree_" w, $2}')
+}
+
 # A meson native file that points meson at Debian's python3
 native_file() {
     mkdir -p "$BUILD"

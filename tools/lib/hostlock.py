@@ -5,7 +5,7 @@ import fcntl
 import os
 import time
 
-PATH = "/run/lock/libvirt-fork.lock"
+PATH = os.environ.get("FORK_HOST_LOCK_FILE", "/run/lock/libvirt-fork.lock")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

@@ -7,7 +7,9 @@
 # for their whole run (tools/lib/hostlock.py is the same in Python). The
 # lock file says who holds it. FORK_HOST_LOCK in the environment says that a
 # parent holds it; daemons never inherit it (tools/daemon closes the fd).
-HOST_LOCK_FILE=/run/lock/libvirt-fork.lock
+# FORK_HOST_LOCK_FILE names another lock file (tests/tools/run: scratch
+# clones that must not wait for, or end, the real users).
+HOST_LOCK_FILE=${FORK_HOST_LOCK_FILE:-/run/lock/libvirt-fork.lock}
 
 # host_lock WHAT: take the lock on fd 7, waiting with a message if another
 # user holds it; no-op when a parent holds it
