@@ -65,6 +65,13 @@ def meminfo(key="MemAvailable"):
 
 # ------------------------------------------------------------- domain XML --
 
+def guest_kernel():
+    """The test guest's kernel: the ELF that tools/guest unpacked where it
+    could (QEMU boots it without its unpacking itself), else the bzImage."""
+    vmlinux = os.path.join(GUEST, "vmlinux")
+    return vmlinux if os.path.exists(vmlinux) else os.path.join(GUEST, "vmlinuz")
+
+
 def domain_xml(name, mem_mib, disks=(), video=None, vram=None, numa_mib=0, dimm_mib=0,
                max_mib=0, memtune="", workload=None, serial=None, on_crash="destroy"):
     """A TCG domain of mem_mib MiB.  disks: (device, bus, path or None, format)
@@ -88,9 +95,9 @@ def domain_xml(name, mem_mib, disks=(), video=None, vram=None, numa_mib=0, dimm_
                     "</target></memory>" % dimm_mib)
     os_xml = "<type arch='x86_64' machine='pc'>hvm</type>"
     if workload:
-        os_xml += ("<kernel>%s/vmlinuz</kernel><initrd>%s/initrd.gz</initrd>"
+        os_xml += ("<kernel>%s</kernel><initrd>%s/initrd.gz</initrd>"
                    "<cmdline>console=ttyS0 quiet panic=-1 fork.workload=%s</cmdline>"
-                   % (GUEST, GUEST, workload))
+                   % (guest_kernel(), GUEST, workload))
     if serial:
         devs.append("<serial type='file'><source path='%s'/><target port='0'/></serial>" % serial)
     extra = ""
