@@ -9,8 +9,8 @@
 #   make check-series  build and test every patch of the series on its own,
 #                 on pristine upstream
 #   make deb      Debian's packaging with the series: packages in build/deb/
-#   make check-deb  install them over Debian's libvirt, use them, remove them
-#                 (on a host without libvirt packages of its own)
+#   make check-deb  install them over Debian's libvirt, use them, remove them,
+#                 in the lab VM (the host's packages are never touched)
 #   make install  build for /usr, /etc, /var, /run and stage it in DESTDIR
 #   make export   write the commits of build/libvirt back to patches/
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by tests/deb/run and tests/deb/lab-system: results, and a domain run
+# Shared by tests/deb/run and tests/deb/in-lab: results, and a domain run
 # by the packaged daemon and virsh on qemu:///system.
 URI=qemu:///system
 VIRSH=/usr/bin/virsh
